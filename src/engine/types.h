@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "embed/embedder.h"
 #include "index/metric.h"
 #include "index/registry.h"
 
@@ -35,15 +36,8 @@ using MetadataPatch = std::map<std::string, std::optional<MetaValue>>;
 // Milliseconds since the Unix epoch, UTC.
 using TimestampMs = int64_t;
 
-// ---- Embedders (configured per library; see embed/) ----------------------------------------
-struct EmbedderConfig {
-  std::string provider;                 // "hash", "openai", "cohere"
-  std::string model;                    // provider's model name ("" for hash)
-  uint32_t dimension = 0;               // vector size the embedder produces
-  std::optional<std::string> base_url;  // provider endpoint; defaults per provider
-  std::optional<std::string> api_key_env;  // name of the environment variable with the key
-  bool operator==(const EmbedderConfig&) const = default;
-};
+// ---- Embedders (configured per library; see embed/embedder.h) -------------------------------
+using embed::EmbedderConfig;
 
 // ---- Libraries ------------------------------------------------------------------------------
 struct Library {
