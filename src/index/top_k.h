@@ -23,7 +23,9 @@ class TopK {
   std::size_t k() const { return k_; }
   // The distance a candidate must beat (or tie) to be kept; +inf until k are held.
   float threshold() const {
-    return heap_.size() < k_ ? std::numeric_limits<float>::infinity() : heap_.front().distance;
+    // (k == 0 keeps nothing; the empty check keeps front() defined for it.)
+    return heap_.size() < k_ || heap_.empty() ? std::numeric_limits<float>::infinity()
+                                              : heap_.front().distance;
   }
   void push(float distance, uint32_t row);
 
