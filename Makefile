@@ -24,9 +24,10 @@ help:
 bootstrap:
 	@scripts/bootstrap.sh
 
+# $(call configure_and_build,PRESET[,TARGETS])
 define configure_and_build
 	cmake --preset $(1) -DQUIVER_WERROR=$(WERROR) > /dev/null
-	cmake --build --preset $(1) -j $(JOBS)
+	cmake --build --preset $(1) -j $(JOBS) $(if $(2),--target $(2))
 endef
 
 build: bootstrap
@@ -41,7 +42,7 @@ test: bootstrap
 
 test-unit:
 	$(call configure_and_build,release)
-	ctest --test-dir $(RELEASE) --output-on-failure -j $(JOBS) -LE stress
+	ctest --test-dir $(RELEASE) --output-on-failure -j $(JOBS)
 
 test-api:
 	$(call configure_and_build,release)
@@ -61,7 +62,7 @@ test-asan:
 
 # TSan: the concurrency stress tests (CTest label "stress").
 test-tsan:
-	$(call configure_and_build,tsan)
+	$(call configure_and_build,tsan,stress_tests)
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	  ctest --test-dir $(TSAN) --output-on-failure -L stress
 
