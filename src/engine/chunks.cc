@@ -117,7 +117,7 @@ Result<std::vector<Chunk>> DatabaseImpl::create_chunks(std::string_view library_
   // is not a change of the document's own fields).
   doc_rec.document.chunk_count += prepared.size();
   batch.put(kCfDocuments, codec::lib_key(library_id, doc_id), codec::encode_document(doc_rec));
-  QUIVER_RETURN_IF_ERROR(db_->write(batch));
+  QUIVER_RETURN_IF_ERROR(commit(batch));
 
   apply_chunks(*st, doc_id, prepared);
   publish(*st, st->seq + 1);
@@ -231,7 +231,7 @@ Result<Chunk> DatabaseImpl::update_chunk(std::string_view library_id, std::strin
     batch.put(kCfChunkOrder, codec::chunk_order_key(library_id, loc.document_id, new_position, loc.seq),
               c.id);
   }
-  QUIVER_RETURN_IF_ERROR(db_->write(batch));
+  QUIVER_RETURN_IF_ERROR(commit(batch));
 
   const uint64_t seq = st->seq + 1;
   if (embedding) {
@@ -272,7 +272,7 @@ Status DatabaseImpl::delete_chunk(std::string_view library_id, std::string_view 
   batch.del(kCfChunkOrder, codec::chunk_order_key(library_id, loc.document_id, loc.position, loc.seq));
   batch.put(kCfDocuments, codec::lib_key(library_id, loc.document_id),
             codec::encode_document(doc_rec));
-  QUIVER_RETURN_IF_ERROR(db_->write(batch));
+  QUIVER_RETURN_IF_ERROR(commit(batch));
 
   const uint64_t seq = st->seq + 1;
   mark_deleted(*st, loc, seq);

@@ -35,8 +35,25 @@ struct Options {
   uint32_t seal_threshold = 20000;
   // Threads an index build may use.
   unsigned build_threads = 2;
+  // A sealed segment whose deleted rows exceed this fraction is rewritten without them
+  // (and its index rebuilt). See docs/segments.md for every optimizer policy.
+  double vacuum_deleted_fraction = 0.2;
+  // The optimizer also looks at every library this often, besides being woken by writes.
+  uint32_t optimizer_tick_ms = 1000;
   // Block cache for chunk text/metadata point lookups.
   std::size_t block_cache_bytes = 256u << 20;
+};
+
+// Counters of the background optimizer since open() (tests and diagnostics).
+struct EngineStats {
+  uint64_t index_builds = 0;         // indexes built (each sealed segment output, each rebuild)
+  uint64_t index_loads = 0;          // index files loaded at open()
+  uint64_t index_load_failures = 0;  // index files missing or corrupt at open() (rebuilt)
+  uint64_t seals = 0;                // appendable segments sealed
+  uint64_t merges = 0;               // merges of small sealed segments
+  uint64_t vacuums = 0;              // rewrites of sealed segments with many deleted rows
+  uint64_t rebuilds = 0;             // rewrites for a changed (or missing) index config
+  uint64_t rewrites_abandoned = 0;   // cancelled or failed before install
 };
 
 // `If-Match` precondition: the version the client last saw, or nullopt for none.
@@ -98,6 +115,9 @@ class Database {
   virtual Result<IndexStatus> rebuild_index(std::string_view library_id,
                                             const std::optional<IndexConfig>& config,
                                             bool wait) = 0;
+
+  // Optimizer counters. (Not pure: test doubles of Database need not implement it.)
+  virtual EngineStats engine_stats() const { return {}; }
 };
 
 }  // namespace quiver::engine

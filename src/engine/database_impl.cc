@@ -10,12 +10,6 @@
 
 namespace quiver::engine {
 
-namespace {
-constexpr std::string_view kFormatKey = "format_version";
-constexpr std::string_view kFormatValue = "1";
-constexpr std::size_t kRecoveryReadahead = 8u << 20;
-}  // namespace
-
 Result<std::unique_ptr<Database>> Database::open(const Options& options) {
   return DatabaseImpl::open_impl(options);
 }
@@ -34,10 +28,13 @@ Result<std::unique_ptr<Database>> DatabaseImpl::open_impl(const Options& options
   std::unique_ptr<DatabaseImpl> impl(new DatabaseImpl(options));
   impl->db_ = std::move(db);
   QUIVER_RETURN_IF_ERROR(impl->recover());
+  impl->start_optimizer();
   return std::unique_ptr<Database>(std::move(impl));
 }
 
 DatabaseImpl::~DatabaseImpl() {
+  // The optimizer uses libs_, RocksDB and index files: stop it (cancelling any build) first.
+  stop_optimizer();
   {
     // Snapshots hold RocksDB snapshots, which must be released before RocksDB closes.
     std::unique_lock lock(mu_);
@@ -48,118 +45,6 @@ DatabaseImpl::~DatabaseImpl() {
     Status s = db_->close();
     if (!s.is_ok()) spdlog::error("closing storage: {}", s.to_string());
   }
-}
-
-Status DatabaseImpl::recover() {
-  const auto start = std::chrono::steady_clock::now();
-  QUIVER_ASSIGN_OR_RETURN(auto format, db_->get(kCfMeta, kFormatKey));
-  if (!format) {
-    auto batch = db_->batch();
-    batch.put(kCfMeta, kFormatKey, kFormatValue);
-    QUIVER_RETURN_IF_ERROR(db_->write(batch));
-  } else if (*format != kFormatValue) {
-    return Status::corruption("unsupported storage format version '" + *format + "'");
-  }
-
-  uint64_t max_seq = 0;
-  Status inner;
-  // Libraries.
-  QUIVER_RETURN_IF_ERROR(db_->scan(
-      kCfLibraries, "", "", nullptr,
-      [&](std::string_view key, std::string_view value) {
-        codec::LibraryRecord rec;
-        inner = codec::decode_library(value, rec);
-        if (inner.is_ok() && rec.library.id != key) inner = Status::corruption("library key");
-        if (!inner.is_ok()) return false;
-        auto st = std::make_shared<LibraryState>();
-        st->library = std::move(rec.library);
-        st->library_seq = rec.seq;
-        max_seq = std::max(max_seq, rec.seq);
-        st->segments.push_back(
-            std::make_shared<AppendableSegment>(st->library.dimension, kSegmentBlocks));
-        names_[st->library.name] = st->library.id;
-        libs_[st->library.id] = std::move(st);
-        return true;
-      },
-      kRecoveryReadahead));
-  QUIVER_RETURN_IF_ERROR(inner);
-
-  // Splits "lib \0 id" keys; kCorruption when the library is unknown.
-  auto owner = [&](std::string_view key, std::string_view& id) -> LibraryState* {
-    const auto nul = key.find('\0');
-    if (nul == std::string_view::npos) return nullptr;
-    auto it = libs_.find(key.substr(0, nul));
-    if (it == libs_.end()) return nullptr;
-    id = key.substr(nul + 1);
-    return it->second.get();
-  };
-
-  // Documents.
-  QUIVER_RETURN_IF_ERROR(db_->scan(
-      kCfDocuments, "", "", nullptr,
-      [&](std::string_view key, std::string_view value) {
-        std::string_view doc_id;
-        LibraryState* st = owner(key, doc_id);
-        if (st == nullptr) {
-          inner = Status::corruption("document record of an unknown library");
-          return false;
-        }
-        codec::DocumentRecord rec;
-        inner = codec::decode_document(value, st->library.id, rec);
-        if (!inner.is_ok()) return false;
-        max_seq = std::max(max_seq, rec.seq);
-        st->documents.emplace(std::string(doc_id), DocState{});
-        return true;
-      },
-      kRecoveryReadahead));
-  QUIVER_RETURN_IF_ERROR(inner);
-
-  // Chunks: vectors go straight from the record buffer into the segment blocks.
-  uint64_t chunk_count = 0;
-  QUIVER_RETURN_IF_ERROR(db_->scan(
-      kCfChunks, "", "", nullptr,
-      [&](std::string_view key, std::string_view value) {
-        std::string_view chunk_id;
-        LibraryState* st = owner(key, chunk_id);
-        if (st == nullptr) {
-          inner = Status::corruption("chunk record of an unknown library");
-          return false;
-        }
-        codec::ChunkRecord rec;
-        inner = codec::decode_chunk(value, st->library.id, rec);
-        if (!inner.is_ok()) return false;
-        auto doc = st->documents.find(rec.chunk.document_id);
-        if (doc == st->documents.end() || rec.dimension() != st->library.dimension) {
-          inner = Status::corruption("chunk '" + std::string(chunk_id) +
-                                     "' has no document or a wrong dimension");
-          return false;
-        }
-        max_seq = std::max(max_seq, rec.seq);
-        // Records are not aligned for float access; copy through an aligned buffer.
-        std::vector<float> v = rec.embedding_floats();
-        ChunkLoc loc = append_row(*st, v.data(), std::string(chunk_id));
-        loc.document_id = rec.chunk.document_id;
-        loc.position = rec.position;
-        loc.seq = rec.seq;
-        doc->second.chunks.emplace(chunk_id);
-        doc->second.add_position(rec.position);
-        st->chunks.emplace(std::string(chunk_id), std::move(loc));
-        ++chunk_count;
-        return true;
-      },
-      kRecoveryReadahead));
-  QUIVER_RETURN_IF_ERROR(inner);
-
-  next_seq_.store(max_seq + 1);
-  for (auto& [id, st] : libs_) {
-    std::lock_guard lock(st->writer_mu);
-    publish(*st, 1);
-  }
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - start)
-                      .count();
-  spdlog::info("recovered {} libraries and {} chunks in {} ms", libs_.size(), chunk_count, ms);
-  return Status::ok();
 }
 
 Result<std::shared_ptr<LibraryState>> DatabaseImpl::find(std::string_view library_id) const {
@@ -185,25 +70,68 @@ void DatabaseImpl::publish(LibraryState& st, uint64_t seq) {
   snap->library_seq = st.library_seq;
   snap->seq = seq;
   snap->segments.reserve(st.segments.size());
-  for (const auto& seg : st.segments) snap->segments.push_back({seg, seg->size()});
+  bool optimizing = st.rewrites > 0 || st.seal_requested;
+  bool seal_due = false;
+  for (const auto& [id, e] : st.segments) {
+    SegmentRef ref;
+    ref.id = id;
+    ref.appendable = e.appendable;
+    ref.sealed = e.sealed;
+    ref.index = e.index;
+    ref.index_config = e.index_config;
+    ref.rows = e.rows();
+    ref.live = ref.rows - e.deleted;
+    if (e.sealed) {
+      ref.index_current = e.index && !e.stale && *e.index_config == st.library.index;
+      const bool failed = e.build_failed(st.library.index);
+      if ((!ref.index_current && !failed) || (!e.busy && vacuum_due(e, st.library.index))) {
+        optimizing = true;
+      }
+    } else if (id != st.active) {
+      // A frozen appendable segment waits for (or is in) its seal rewrite.
+      if (!e.build_failed(st.library.index)) optimizing = true;
+    } else if (ref.rows >= options_.seal_threshold) {
+      seal_due = optimizing = true;
+    }
+    snap->segments.push_back(std::move(ref));
+  }
+  if (!optimizing && !merge_candidates(st).empty()) optimizing = true;
+  snap->optimizing = optimizing;
   snap->read = db_->snapshot();
   st.seq = seq;
   st.publish(std::move(snap));
+  if (seal_due || st.optimizer_due) {
+    st.optimizer_due = false;
+    wake_optimizer();
+  }
 }
 
 ChunkLoc DatabaseImpl::append_row(LibraryState& st, const float* v, std::string chunk_id) {
-  if (st.segments.empty() || st.segments.back()->size() == st.segments.back()->capacity()) {
-    st.segments.push_back(
-        std::make_shared<AppendableSegment>(st.library.dimension, kSegmentBlocks));
+  auto it = st.segments.find(st.active);
+  if (it == st.segments.end() || it->second.appendable->size() == it->second.appendable->capacity()) {
+    SegmentEntry e;
+    e.appendable = std::make_shared<AppendableSegment>(st.library.dimension, kSegmentBlocks);
+    st.active = next_segment_id_.fetch_add(1);
+    it = st.segments.emplace(st.active, std::move(e)).first;
   }
   ChunkLoc loc;
-  loc.segment = static_cast<uint32_t>(st.segments.size() - 1);
-  loc.row = st.segments.back()->append(v, std::move(chunk_id));
+  loc.segment = st.active;
+  loc.row = it->second.appendable->append(v, std::move(chunk_id));
   return loc;
 }
 
 void DatabaseImpl::mark_deleted(LibraryState& st, const ChunkLoc& loc, uint64_t seq) {
-  st.segments[loc.segment]->mark_deleted(loc.row, seq);
+  SegmentEntry& e = st.segments.at(loc.segment);
+  e.mark_deleted(loc.row, seq);
+  if (vacuum_due(e, st.library.index)) st.optimizer_due = true;
+}
+
+Status DatabaseImpl::commit(storage::Batch& batch) {
+#if defined(__SANITIZE_THREAD__)
+  static std::mutex tsan_commit_mu;  // leaf lock; see database_impl.h
+  std::lock_guard lock(tsan_commit_mu);
+#endif
+  return db_->write(batch);
 }
 
 Result<codec::DocumentRecord> DatabaseImpl::read_document(std::string_view lib_id,
@@ -233,14 +161,13 @@ Result<codec::ChunkRecord> DatabaseImpl::read_chunk(std::string_view lib_id,
 IndexStatus DatabaseImpl::make_index_status(const Snapshot& s) {
   IndexStatus st;
   st.type = s.library.index.type;
-  st.state = "ready";
-  // Only the appendable segment exists so far: every chunk is served by an exact scan,
-  // which *is* the flat index; other types report their chunks as pending until the
-  // optimizer (next task) builds them.
-  if (st.type == "flat") {
-    st.indexed_chunks = s.stats.chunk_count;
-  } else {
-    st.pending_chunks = s.stats.chunk_count;
+  st.state = s.optimizing ? "building" : "ready";
+  // The appendable segment is served by an exact scan, which *is* a flat index; for other
+  // types its rows are pending until sealed and indexed.
+  const bool flat = st.type == "flat";
+  for (const SegmentRef& ref : s.segments) {
+    const bool indexed = ref.sealed ? ref.index_current : flat;
+    (indexed ? st.indexed_chunks : st.pending_chunks) += ref.live;
   }
   return st;
 }

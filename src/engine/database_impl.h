@@ -1,21 +1,26 @@
 // DatabaseImpl: the engine's implementation of Database (database.h). Private to engine/.
 //
-// Split by responsibility: database_impl.cc (open, recovery, shared helpers),
-// libraries.cc, documents.cc, chunks.cc, search.cc. Locking is described in
-// docs/concurrency.md; in short, lock order is
+// Split by responsibility: database_impl.cc (open, shared helpers), recovery.cc,
+// libraries.cc, documents.cc, chunks.cc, search.cc, optimizer.cc (segments: seal, merge,
+// vacuum, rebuild; docs/segments.md). Locking is described in docs/concurrency.md; in
+// short, lock order is
 //   catalog_mu_  ->  LibraryState::writer_mu  ->  mu_  ->  LibraryState snapshot mutex
-// and no lock but catalog_mu_ / writer_mu is ever held across RocksDB I/O.
+// (plus the leaf opt_mu_, and done_mu_ -> mu_ -> snapshot mutex for rebuild waiters),
+// no lock but catalog_mu_ / writer_mu is ever held across RocksDB I/O, and none across an
+// index build or an index file write.
 //
 // Thread-safety: as Database.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "engine/codec.h"
@@ -79,6 +84,7 @@ class DatabaseImpl final : public Database {
   Result<IndexStatus> index_status(std::string_view library_id) override;
   Result<IndexStatus> rebuild_index(std::string_view library_id,
                                     const std::optional<IndexConfig>& config, bool wait) override;
+  EngineStats engine_stats() const override;
 
  private:
   explicit DatabaseImpl(const Options& options) : options_(options) {}
@@ -97,6 +103,14 @@ class DatabaseImpl final : public Database {
   ChunkLoc append_row(LibraryState& st, const float* v, std::string chunk_id);
   void mark_deleted(LibraryState& st, const ChunkLoc& loc, uint64_t seq);
   uint64_t next_seq() { return next_seq_.fetch_add(1, std::memory_order_relaxed); }
+  // Commits `batch` (every engine write goes through here). Under ThreadSanitizer only,
+  // commits are serialized by a process-wide mutex: RocksDB merges concurrent writers'
+  // batches into one write group whose leader reads the followers' batches and appends to
+  // the WAL, with the hand-off made by atomics inside the uninstrumented librocksdb, so TSan
+  // would report every pair of concurrent writes (two libraries, or a write and the
+  // optimizer's install) as a race in std::string / the WAL buffer. Release builds keep
+  // RocksDB's group commit.
+  Status commit(storage::Batch& batch);
 
   // Reads a record at `snap` (latest when null); kNotFound when absent.
   Result<codec::DocumentRecord> read_document(std::string_view lib_id, std::string_view doc_id,
@@ -104,6 +118,50 @@ class DatabaseImpl final : public Database {
   Result<codec::ChunkRecord> read_chunk(std::string_view lib_id, std::string_view chunk_id,
                                         const storage::ReadSnapshot* snap,
                                         std::string& buffer) const;
+
+  // Marks an index config change / POST index on `st`: cancels running rewrites, seals the
+  // appendable segment even below the threshold and (re)builds every sealed segment whose
+  // index is not current (`force`: every one). REQUIRES: st.writer_mu held.
+  void request_reindex(LibraryState& st, bool force);
+
+  // ---- optimizer (optimizer.cc): one thread, policies over one rewrite mechanism.
+  struct RewriteInput {
+    uint64_t id = 0;
+    std::shared_ptr<const AppendableSegment> appendable;
+    std::shared_ptr<const SealedSegment> sealed;
+    uint32_t rows = 0;
+  };
+  enum class Policy { kSeal, kRebuild, kVacuum, kMerge };
+  struct RewriteJob {
+    std::shared_ptr<LibraryState> st;
+    std::string library_id;
+    Policy policy = Policy::kSeal;
+    std::vector<RewriteInput> inputs;
+    IndexConfig config;
+    Metric metric = Metric::kL2;
+    uint32_t dim = 0;
+    uint64_t s0 = 0;  // the library's write number when the inputs were captured
+    std::shared_ptr<std::atomic<bool>> cancel;
+  };
+  void start_optimizer();
+  void stop_optimizer();
+  void optimizer_loop();
+  void wake_optimizer();
+  // Chooses the next rewrite for `st` (seal > rebuild > vacuum > merge), marks its inputs
+  // busy and publishes; nullopt when nothing is due. Takes st.writer_mu.
+  bool vacuum_due(const SegmentEntry& e, const IndexConfig& config) const;
+  // Inputs of the next merge (>= 2 small sealed segments), or none. REQUIRES: writer_mu.
+  std::vector<uint64_t> merge_candidates(const LibraryState& st) const;
+  std::optional<RewriteJob> plan_rewrite(const std::shared_ptr<LibraryState>& st);
+  // Copies, builds and saves outside any lock, then installs under st.writer_mu.
+  void run_rewrite(RewriteJob& job);
+  // Blocks until `st` is fully indexed with `config`, deleted, reconfigured or shut down.
+  void wait_indexed(const std::shared_ptr<LibraryState>& st, const IndexConfig& config);
+  void notify_progress();
+  std::string index_dir(std::string_view lib_id) const;
+  std::string index_path(std::string_view lib_id, uint64_t segment_id) const;
+  // Deletes index files and directories no manifest references (start-up).
+  void remove_unreferenced_index_files();
 
   static LibraryView make_view(const Snapshot& s);
   static IndexStatus make_index_status(const Snapshot& s);
@@ -140,6 +198,26 @@ class DatabaseImpl final : public Database {
 
   // Creation sequence of libraries, documents and chunks (order keys); recovered as max + 1.
   std::atomic<uint64_t> next_seq_{1};
+  // Segment ids, unique across libraries (and so are index file names); recovered as max + 1.
+  std::atomic<uint64_t> next_segment_id_{1};
+
+  // The optimizer thread. opt_mu_ guards opt_wake_ / opt_stop_ only (leaf lock).
+  std::thread optimizer_;
+  std::mutex opt_mu_;
+  std::condition_variable opt_cv_;
+  bool opt_wake_ = false;
+  bool opt_stop_ = false;
+  std::atomic<bool> stopping_{false};
+  // Waiters of rebuild_index(wait) sleep here; notified after every install or abandon.
+  // Leaf lock apart from the snapshot look-up done under it (mu_ shared, snap_mu_).
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+
+  struct Counters {
+    std::atomic<uint64_t> index_builds{0}, index_loads{0}, index_load_failures{0}, seals{0},
+        merges{0}, vacuums{0}, rebuilds{0}, abandoned{0};
+  };
+  Counters counters_;
 };
 
 // Cursor helpers (database_impl.cc): a cursor is base64url(last order key returned) and

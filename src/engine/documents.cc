@@ -52,7 +52,7 @@ Result<Document> DatabaseImpl::create_document(std::string_view library_id,
   rec.seq = next_seq();
   batch.put(kCfDocuments, codec::lib_key(doc.library_id, doc.id), codec::encode_document(rec));
   batch.put(kCfDocumentOrder, codec::document_order_key(doc.library_id, rec.seq), doc.id);
-  QUIVER_RETURN_IF_ERROR(db_->write(batch));
+  QUIVER_RETURN_IF_ERROR(commit(batch));
 
   st->documents.emplace(doc.id, DocState{});
   apply_chunks(*st, doc.id, prepared);
@@ -126,7 +126,7 @@ Result<Document> DatabaseImpl::update_document(std::string_view library_id,
   doc.updated_at = std::max(now_ms(), doc.updated_at);
   auto batch = db_->batch();
   batch.put(kCfDocuments, codec::lib_key(library_id, doc.id), codec::encode_document(rec));
-  QUIVER_RETURN_IF_ERROR(db_->write(batch));
+  QUIVER_RETURN_IF_ERROR(commit(batch));
   publish(*st, st->seq + 1);
   return std::move(doc);
 }
@@ -150,7 +150,7 @@ Status DatabaseImpl::delete_document(std::string_view library_id, std::string_vi
     batch.del(kCfChunkOrder,
               codec::chunk_order_key(library_id, document_id, loc.position, loc.seq));
   }
-  QUIVER_RETURN_IF_ERROR(db_->write(batch));
+  QUIVER_RETURN_IF_ERROR(commit(batch));
 
   // Every row goes in the same write number, so searches see all of them or none.
   const uint64_t seq = st->seq + 1;

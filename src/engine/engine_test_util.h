@@ -10,10 +10,12 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -40,10 +42,13 @@ class EngineFixture : public ::testing::Test {
     o.data_dir = dir_.string();
     o.durability = Durability::kOs;
     o.block_cache_bytes = 8 << 20;
+    configure(o);
     auto r = Database::open(o);
     ASSERT_TRUE(r.is_ok()) << r.status().to_string();
     db_ = std::move(r).value();
   }
+  // Tests override this to change options (seal threshold, optimizer tick, ...).
+  virtual void configure(Options& o) { (void)o; }
   void reopen() {
     db_.reset();
     open();
@@ -81,6 +86,18 @@ class EngineFixture : public ::testing::Test {
     auto r = db_->create_document(lib, in);
     EXPECT_TRUE(r.is_ok()) << r.status().to_string();
     return r.is_ok() ? *r : Document{};
+  }
+
+  // Polls until the library's optimizer work is done (index_status "ready"). Bounded by a
+  // number of polls, not asserted as a time.
+  bool wait_ready(const std::string& lib, int polls = 6000) {
+    for (int i = 0; i < polls; ++i) {
+      auto st = db_->index_status(lib);
+      if (!st.is_ok()) return false;
+      if (st->state == "ready") return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
   }
 
   static std::vector<float> random_vector(std::mt19937& rng, uint32_t dim) {

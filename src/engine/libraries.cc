@@ -1,10 +1,12 @@
 // Library CRUD, index status and rebuild.
+#include <filesystem>
 #include <mutex>
 
 #include "common/ids.h"
 #include "common/time.h"
 #include "engine/database_impl.h"
 #include "engine/schema.h"
+#include "engine/segment_manifest.h"
 #include "engine/validate.h"
 #include "index/registry.h"
 
@@ -66,7 +68,7 @@ Result<LibraryView> DatabaseImpl::create_library(const LibraryCreate& in) {
   auto batch = db_->batch();
   batch.put(kCfLibraries, lib.id, codec::encode_library(rec));
   batch.put(kCfLibraryOrder, codec::library_order_key(rec.seq), lib.id);
-  QUIVER_RETURN_IF_ERROR(db_->write(batch));
+  QUIVER_RETURN_IF_ERROR(commit(batch));
 
   auto st = std::make_shared<LibraryState>();
   std::shared_ptr<const Snapshot> snap;
@@ -74,7 +76,10 @@ Result<LibraryView> DatabaseImpl::create_library(const LibraryCreate& in) {
     std::lock_guard writer(st->writer_mu);
     st->library = lib;
     st->library_seq = rec.seq;
-    st->segments.push_back(std::make_shared<AppendableSegment>(lib.dimension, kSegmentBlocks));
+    SegmentEntry e;
+    e.appendable = std::make_shared<AppendableSegment>(lib.dimension, kSegmentBlocks);
+    st->active = next_segment_id_.fetch_add(1);
+    st->segments.emplace(st->active, std::move(e));
     publish(*st, 1);
     snap = st->load();
   }
@@ -175,7 +180,11 @@ Result<LibraryView> DatabaseImpl::update_library(std::string_view library_id,
   codec::LibraryRecord rec{lib, st->library_seq};
   auto batch = db_->batch();
   batch.put(kCfLibraries, lib.id, codec::encode_library(rec));
-  QUIVER_RETURN_IF_ERROR(db_->write(batch));
+  if (dim_change) {
+    const std::string lo = manifest::library_prefix(lib.id);
+    batch.delete_range(kCfMeta, lo, storage::prefix_upper_bound(lo));
+  }
+  QUIVER_RETURN_IF_ERROR(commit(batch));
 
   if (rename) {
     std::unique_lock lock(mu_);
@@ -185,10 +194,17 @@ Result<LibraryView> DatabaseImpl::update_library(std::string_view library_id,
   if (dim_change) {
     // No chunk is live, so the old segments hold only deleted rows: start afresh. Readers of
     // older snapshots keep the old segments alive through their SegmentRefs.
+    // Their index files are removed at the next start-up (unreferenced).
+    st->cancel_rewrites();
     st->segments.clear();
-    st->segments.push_back(std::make_shared<AppendableSegment>(lib.dimension, kSegmentBlocks));
+    SegmentEntry e;
+    e.appendable = std::make_shared<AppendableSegment>(lib.dimension, kSegmentBlocks);
+    st->active = next_segment_id_.fetch_add(1);
+    st->segments.emplace(st->active, std::move(e));
   }
+  const bool reindex = index && *index != st->library.index;
   st->library = std::move(lib);
+  if (reindex) request_reindex(*st, /*force=*/false);
   publish(*st, st->seq + 1);
   return make_view(*st->load());
 }
@@ -209,12 +225,22 @@ Status DatabaseImpl::delete_library(std::string_view library_id, IfMatch if_matc
   for (storage::Cf cf : {kCfDocuments, kCfDocumentOrder, kCfChunks, kCfChunkOrder}) {
     batch.delete_range(cf, lo, hi);
   }
-  QUIVER_RETURN_IF_ERROR(db_->write(batch));
+  const std::string mlo = manifest::library_prefix(id);
+  batch.delete_range(kCfMeta, mlo, storage::prefix_upper_bound(mlo));
+  QUIVER_RETURN_IF_ERROR(commit(batch));
 
   st->dropped = true;
-  std::unique_lock lock(mu_);
-  names_.erase(st->library.name);
-  libs_.erase(id);
+  st->cancel_rewrites();
+  {
+    std::unique_lock lock(mu_);
+    names_.erase(st->library.name);
+    libs_.erase(id);
+  }
+  // After the commit: a crash before this leaves files that start-up removes. A rewrite
+  // still saving into the directory deletes its own file when it sees `dropped`.
+  std::error_code ec;
+  std::filesystem::remove_all(index_dir(id), ec);
+  notify_progress();  // rebuild_index(wait) callers return
   // In-flight searches keep their Snapshot (and its segments) alive until they finish.
   return Status::ok();
 }
@@ -227,25 +253,35 @@ Result<IndexStatus> DatabaseImpl::index_status(std::string_view library_id) {
 Result<IndexStatus> DatabaseImpl::rebuild_index(std::string_view library_id,
                                                 const std::optional<IndexConfig>& config,
                                                 bool wait) {
-  (void)wait;  // nothing runs in the background yet: every rebuild is complete on return
   std::optional<IndexConfig> normalized;
   if (config) {
     QUIVER_ASSIGN_OR_RETURN(normalized, index::normalize_index_config(*config, "index"));
   }
   QUIVER_ASSIGN_OR_RETURN(auto st, find(library_id));
-  std::lock_guard writer(st->writer_mu);
-  if (st->dropped) return Status::not_found("library '" + std::string(library_id) + "' does not exist");
-  if (normalized && *normalized != st->library.index) {
-    Library lib = st->library;
-    lib.index = *normalized;
-    lib.version += 1;
-    lib.updated_at = std::max(now_ms(), lib.updated_at);
-    auto batch = db_->batch();
-    batch.put(kCfLibraries, lib.id, codec::encode_library({lib, st->library_seq}));
-    QUIVER_RETURN_IF_ERROR(db_->write(batch));
-    st->library = std::move(lib);
-    publish(*st, st->seq + 1);
+  IndexConfig target;
+  {
+    std::lock_guard writer(st->writer_mu);
+    if (st->dropped) {
+      return Status::not_found("library '" + std::string(library_id) + "' does not exist");
+    }
+    uint64_t seq = st->seq;
+    if (normalized && *normalized != st->library.index) {
+      Library lib = st->library;
+      lib.index = *normalized;
+      lib.version += 1;
+      lib.updated_at = std::max(now_ms(), lib.updated_at);
+      auto batch = db_->batch();
+      batch.put(kCfLibraries, lib.id, codec::encode_library({lib, st->library_seq}));
+      QUIVER_RETURN_IF_ERROR(commit(batch));
+      st->library = std::move(lib);
+      seq += 1;
+    }
+    // An explicit rebuild rebuilds every sealed segment, even those already current.
+    request_reindex(*st, /*force=*/true);
+    target = st->library.index;
+    publish(*st, seq);
   }
+  if (wait) wait_indexed(st, target);
   return make_index_status(*st->load());
 }
 

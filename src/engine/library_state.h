@@ -1,5 +1,6 @@
 // A library's in-memory state: the published Snapshot that readers use, and the writer-only
-// maps that writes consult. See docs/concurrency.md for the locks and their order.
+// maps that writes consult, including the segment map (appendable + sealed segments by
+// stable id; docs/segments.md). See docs/concurrency.md for the locks and their order.
 //
 // Thread-safety: Snapshot is immutable once published and may be shared freely.
 // LibraryState: `writer_mu` serializes writers; fields marked "writer" are only touched with
@@ -7,6 +8,7 @@
 // to copy or swap the pointer).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -16,15 +18,25 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/sealed_segment.h"
 #include "engine/segment.h"
 #include "engine/types.h"
 #include "storage/db.h"
 
 namespace quiver::engine {
 
+// One segment as a snapshot sees it. Exactly one of `appendable` / `sealed` is set.
+// Attaching an index to sealed data shares the data (no copy): the SegmentRef just points
+// at both.
 struct SegmentRef {
-  std::shared_ptr<const AppendableSegment> segment;
+  uint64_t id = 0;  // stable segment id (ChunkLoc::segment)
+  std::shared_ptr<const AppendableSegment> appendable;
+  std::shared_ptr<const SealedSegment> sealed;
+  std::shared_ptr<const index::VectorIndex> index;  // sealed only; null until built
+  std::shared_ptr<const IndexConfig> index_config;  // what `index` was built with
+  bool index_current = false;  // index built with the library's current config
   uint32_t rows = 0;  // rows visible in this snapshot
+  uint32_t live = 0;  // of which not deleted (for RowFilter::estimated_allowed)
 };
 
 // What a reader sees of a library: consistent, immutable, never waits for writers.
@@ -34,6 +46,10 @@ struct Snapshot {
   uint64_t library_seq = 0;   // the library's creation sequence (library_order key)
   uint64_t seq = 0;           // library write number: rows with deleted_at <= seq are gone
   std::vector<SegmentRef> segments;
+  // The optimizer has work outstanding for this library (a rewrite running, a seal
+  // requested, a frozen appendable segment, or a sealed one without a current index):
+  // index_status reports "building".
+  bool optimizing = false;
   // RocksDB as of right after the write that produced this snapshot committed, so record
   // reads agree with the vectors searched.
   storage::ReadSnapshotPtr read;
@@ -41,7 +57,7 @@ struct Snapshot {
 
 // Where a live chunk's vector is.
 struct ChunkLoc {
-  uint32_t segment = 0;  // index into LibraryState::segments
+  uint64_t segment = 0;  // stable id: key of LibraryState::segments
   uint32_t row = 0;
   std::string document_id;
   uint64_t position = 0;
@@ -62,6 +78,37 @@ struct DocState {
   }
 };
 
+// A segment as the writer side knows it. Exactly one of appendable / sealed is set.
+struct SegmentEntry {
+  std::shared_ptr<AppendableSegment> appendable;
+  std::shared_ptr<SealedSegment> sealed;
+  std::shared_ptr<const index::VectorIndex> index;
+  std::shared_ptr<const IndexConfig> index_config;
+  uint32_t deleted = 0;      // rows marked deleted
+  bool busy = false;         // an input of a running rewrite
+  bool stale = false;        // rebuild requested (POST index) although the config matches
+  // The config whose build failed on this segment (not cancelled): not retried until the
+  // library's config changes, so a failing build cannot spin the optimizer.
+  std::shared_ptr<const IndexConfig> failed_config;
+
+  uint32_t rows() const { return sealed ? sealed->rows() : appendable->size(); }
+  bool build_failed(const IndexConfig& config) const {
+    return failed_config && *failed_config == config;
+  }
+  void mark_deleted(uint32_t row, uint64_t seq) {
+    if (sealed) {
+      sealed->mark_deleted(row, seq);
+    } else {
+      appendable->mark_deleted(row, seq);
+    }
+    ++deleted;
+  }
+  // The write number that deleted `row`, or UINT64_MAX.
+  uint64_t deleted_at(uint32_t row) const {
+    return sealed ? sealed->deleted_at(row) : appendable->deleted_seq(row);
+  }
+};
+
 struct LibraryState {
   std::mutex writer_mu;  // serializes writes of this library
 
@@ -70,7 +117,19 @@ struct LibraryState {
   Library library;
   uint64_t library_seq = 0;
   uint64_t seq = 0;  // last published write number
-  std::vector<std::shared_ptr<AppendableSegment>> segments;  // last one takes appends
+  // Every segment by stable id (ids only grow, so map order is age order).
+  std::map<uint64_t, SegmentEntry> segments;
+  uint64_t active = 0;       // id of the appendable segment that takes inserts
+  uint32_t rewrites = 0;     // rewrites planned and not yet installed or abandoned
+  bool seal_requested = false;  // rebuild_index / PATCH index: seal even below threshold
+  bool optimizer_due = false;   // a write made work for the optimizer (seal or vacuum)
+  // Set (and replaced by a fresh flag) when running rewrites must stop: library deleted,
+  // index config or dimension changed, shutdown. Each rewrite keeps the flag it started with.
+  std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
+  void cancel_rewrites() {
+    cancel->store(true);
+    cancel = std::make_shared<std::atomic<bool>>(false);
+  }
   std::unordered_map<std::string, ChunkLoc> chunks;
   std::unordered_map<std::string, DocState> documents;
 

@@ -6,22 +6,45 @@
 #include "engine/validate.h"
 #include "index/distance.h"
 #include "index/flat_index.h"
+#include "index/ivf.h"
 
 namespace quiver::engine {
 
 namespace {
 
-// Rows the snapshot may return: not deleted as of its write number.
+// Rows the snapshot may return: not deleted as of its write number. `live` is the
+// segment's live row count at the snapshot, maintained by the writer, so the estimate is
+// exact and free.
+template <typename Segment>
 class LiveRows final : public index::RowFilter {
  public:
-  LiveRows(const AppendableSegment& segment, uint64_t seq) : segment_(segment), seq_(seq) {}
+  LiveRows(const Segment& segment, uint64_t seq, uint32_t live)
+      : segment_(segment), seq_(seq), live_(live) {}
   bool allows(uint32_t row) const override { return !segment_.is_deleted(row, seq_); }
-  uint64_t estimated_allowed(uint32_t rows) const override { return rows; }
+  uint64_t estimated_allowed(uint32_t rows) const override {
+    return std::min<uint64_t>(rows, live_);
+  }
 
  private:
-  const AppendableSegment& segment_;
+  const Segment& segment_;
   uint64_t seq_;
+  uint32_t live_;
 };
+
+// Whether `index` (built with `config`) compares every allowed row exactly for `params`.
+// Kept honest: graph search (hnsw) never is; ivf only when it probes every list.
+bool index_is_exact(const index::VectorIndex& idx, const IndexConfig& config,
+                    const index::SearchParams& params) {
+  const std::string_view type = idx.type();
+  if (type == "flat" || type == "kdtree") return true;
+  if (type == "ivf") {
+    auto it = config.params.find("nprobe");
+    const uint64_t nprobe =
+        params.nprobe ? *params.nprobe : (it != config.params.end() ? it->second : 0);
+    return nprobe >= index::ivf::list_count(idx);
+  }
+  return false;
+}
 
 struct Candidate {
   float distance;
@@ -56,16 +79,34 @@ Result<SearchResponse> DatabaseImpl::search(std::string_view library_id,
   }
   index::Query query{qv->data(), index::norm(qv->data(), lib.dimension)};
 
-  // Exact scan of every visible row, block by block (blocks are the contiguous unit).
+  // Fan out over the snapshot's segments: indexed sealed segments through their index,
+  // everything else (appendable rows, sealed rows whose index is still building, or any row
+  // when the request asks for exact) by an exact scan. Each segment keeps its own top-k.
   std::vector<Candidate> candidates;
+  bool exact = true;
   for (const SegmentRef& ref : snap->segments) {
-    const AppendableSegment& seg = *ref.segment;
-    LiveRows filter(seg, snap->seq);
     index::TopK top(request.k);
-    const uint32_t block_rows = seg.block_rows();
-    for (uint32_t first = 0; first < ref.rows; first += block_rows) {
-      const uint32_t count = std::min(block_rows, ref.rows - first);
-      index::scan(query, lib.metric, seg.view(first, count), first, &filter, top);
+    if (ref.appendable) {
+      const AppendableSegment& seg = *ref.appendable;
+      LiveRows<AppendableSegment> filter(seg, snap->seq, ref.live);
+      const uint32_t block_rows = seg.block_rows();
+      for (uint32_t first = 0; first < ref.rows; first += block_rows) {
+        const uint32_t count = std::min(block_rows, ref.rows - first);
+        index::scan(query, lib.metric, seg.view(first, count), first, &filter, top);
+      }
+      for (const auto& n : top.take_sorted()) {
+        candidates.push_back({n.distance, seg.chunk_id(n.row)});
+      }
+      continue;
+    }
+    const SealedSegment& seg = *ref.sealed;
+    if (ref.live == 0) continue;
+    LiveRows<SealedSegment> filter(seg, snap->seq, ref.live);
+    if (ref.index && !request.exact) {
+      ref.index->search(query, request.params, &filter, top);
+      exact = exact && index_is_exact(*ref.index, *ref.index_config, request.params);
+    } else {
+      index::scan(query, lib.metric, seg.view(), 0, &filter, top);
     }
     for (const auto& n : top.take_sorted()) {
       candidates.push_back({n.distance, seg.chunk_id(n.row)});
@@ -80,7 +121,7 @@ Result<SearchResponse> DatabaseImpl::search(std::string_view library_id,
 
   SearchResponse out;
   out.index = lib.index.type;
-  out.exact = true;
+  out.exact = exact;
   out.results.reserve(candidates.size());
   std::string buffer;
   for (const Candidate& c : candidates) {

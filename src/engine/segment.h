@@ -1,8 +1,8 @@
 // Segments: where a library's vectors live in memory.
 //
-// For now a library has appendable segments only (a later task adds sealed, indexed ones
-// behind the same small interface: rows, dim, a view of a row range, norms, row -> chunk id,
-// deletion check).
+// A library has one appendable segment taking inserts (this file) and any number of sealed,
+// indexed ones (sealed_segment.h) with the same small interface: rows, dim, views, norms,
+// row -> chunk id, deletion stamps. See docs/segments.md.
 //
 // AppendableSegment stores rows in fixed-size blocks (block_rows() rows each: 1,024, fewer
 // for very wide vectors so that a block stays near 4 MiB) allocated on demand and referenced from a block table whose capacity is fixed at construction, so an
@@ -65,6 +65,8 @@ class AppendableSegment {
   const float* row(uint32_t r) const;
   float norm(uint32_t r) const { return block(r).norms[slot(r)]; }
   const std::string& chunk_id(uint32_t r) const { return block(r).ids[slot(r)]; }
+  // The write number that deleted row `r`, or kLive.
+  uint64_t deleted_seq(uint32_t r) const { return deleted_at(r).load(std::memory_order_acquire); }
   // True when row `r` is deleted as seen by a snapshot with sequence `snapshot_seq`.
   bool is_deleted(uint32_t r, uint64_t snapshot_seq) const {
     return deleted_at(r).load(std::memory_order_acquire) <= snapshot_seq;

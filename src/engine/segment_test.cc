@@ -1,4 +1,6 @@
 #include "engine/segment.h"
+#include "engine/sealed_segment.h"
+#include "engine/segment_manifest.h"
 
 // GCC 12 -O3 false -Wrestrict on `"lit" + std::to_string(n)` (GCC bug 105329).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -60,6 +62,56 @@ TEST(AppendableSegment, WideVectorsUseSmallerBlocks) {
   EXPECT_EQ(wide.size(), 70u);
   EXPECT_FLOAT_EQ(wide.norm(69), 128.0f);
   EXPECT_EQ(wide.view(64, 6).rows, 6u);
+}
+
+TEST(SealedSegment, ContiguousRowsAndVersionedDeletes) {
+  SealedSegment seg(3, 4);
+  const float a[3] = {1, 2, 3};
+  for (uint32_t r = 0; r < 3; ++r) seg.fill_row(r, a, 1.5f, "c" + std::to_string(r));
+  seg.fill_missing(3, "gone");
+  const auto v = seg.view();
+  EXPECT_EQ(v.rows, 4u);
+  EXPECT_EQ(v.row(2), seg.row(2));
+  EXPECT_EQ(seg.row(1) - seg.row(0), 3);  // one allocation, rows adjacent
+  EXPECT_EQ(seg.row(1)[2], 3.0f);
+  EXPECT_EQ(seg.chunk_id(1), "c1");
+  EXPECT_TRUE(seg.is_deleted(3, 0));  // a missing row is deleted for every snapshot
+  EXPECT_FALSE(seg.is_deleted(0, 100));
+  seg.mark_deleted(0, 7);
+  EXPECT_FALSE(seg.is_deleted(0, 6));
+  EXPECT_TRUE(seg.is_deleted(0, 7));
+  EXPECT_EQ(seg.deleted_at(0), 7u);
+  EXPECT_EQ(seg.deleted_at(1), SealedSegment::kLive);
+}
+
+TEST(SegmentManifest, RoundTripAndCorruption) {
+  manifest::SegmentManifest m;
+  m.index = {"hnsw", {{"m", 16}, {"seed", -3}}};
+  m.chunk_ids = {"a", "bb", ""};
+  m.hashes = {1, UINT64_MAX, 42};
+  const std::string bytes = manifest::encode(m);
+  manifest::SegmentManifest d;
+  ASSERT_TRUE(manifest::decode(bytes, d).is_ok());
+  EXPECT_EQ(d.index, m.index);
+  EXPECT_EQ(d.chunk_ids, m.chunk_ids);
+  EXPECT_EQ(d.hashes, m.hashes);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(manifest::decode(bytes.substr(0, n), d).is_ok()) << n;  // every truncation
+  }
+  EXPECT_FALSE(manifest::decode(bytes + "x", d).is_ok());
+
+  const std::string k = manifest::key("lib", 258);
+  std::string_view lib;
+  uint64_t id = 0;
+  ASSERT_TRUE(manifest::parse_key(k, lib, id));
+  EXPECT_EQ(lib, "lib");
+  EXPECT_EQ(id, 258u);
+  EXPECT_EQ(k.substr(0, manifest::library_prefix("lib").size()), manifest::library_prefix("lib"));
+  EXPECT_FALSE(manifest::parse_key("segments", lib, id));
+
+  const float x[2] = {1.0f, 2.0f}, y[2] = {1.0f, 2.5f};
+  EXPECT_EQ(manifest::embedding_hash(x, 8), manifest::embedding_hash(x, 8));
+  EXPECT_NE(manifest::embedding_hash(x, 8), manifest::embedding_hash(y, 8));
 }
 
 }  // namespace
