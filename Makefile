@@ -55,7 +55,7 @@ test-crash:
 # ASan+UBSan: unit tests and the API suite against an instrumented server.
 test-asan:
 	$(call configure_and_build,asan)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	QUIVER_HNSW_TEST_ROWS=3000 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN) --output-on-failure -j $(JOBS) -LE stress
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  QUIVERD=$(abspath $(ASAN)/src/server/quiverd) QUIVER_TEST_SANITIZER=1 $(PY) -m pytest -q tests/api

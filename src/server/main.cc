@@ -65,6 +65,7 @@ struct Config {
   std::size_t max_body_bytes = 64u << 20;
   uint32_t seal_threshold = engine::Options().seal_threshold;
   unsigned build_threads = engine::Options().build_threads;
+  double vacuum_deleted_fraction = engine::Options().vacuum_deleted_fraction;
 };
 
 void add_flags(CLI::App& app, Config& c) {
@@ -94,6 +95,10 @@ void add_flags(CLI::App& app, Config& c) {
       ->envname("QUIVER_SEAL_THRESHOLD")->check(CLI::Range(1u, 1u << 30))->capture_default_str();
   app.add_option("--build-threads", c.build_threads, "Threads an index build may use")
       ->envname("QUIVER_BUILD_THREADS")->check(CLI::Range(1u, 1024u))->capture_default_str();
+  app.add_option("--vacuum-deleted-fraction", c.vacuum_deleted_fraction,
+                 "A sealed segment whose deleted rows pass this fraction is rewritten without them")
+      ->envname("QUIVER_VACUUM_DELETED_FRACTION")->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -115,6 +120,7 @@ int main(int argc, char** argv) {
       config.durability == "os" ? engine::Durability::kOs : engine::Durability::kFsync;
   engine_options.seal_threshold = config.seal_threshold;
   engine_options.build_threads = config.build_threads;
+  engine_options.vacuum_deleted_fraction = config.vacuum_deleted_fraction;
 
   server::ServerOptions server_options;
   server_options.address = config.address;
