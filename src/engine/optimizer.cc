@@ -334,6 +334,14 @@ void DatabaseImpl::run_rewrite(RewriteJob& job) {
           st.segments.emplace(out_id, std::move(e));
         }
         installed = true;
+        // Counted before the snapshot is published, so whoever observes the new state
+        // (a waiting rebuild_index, a test) also observes the count.
+        switch (job.policy) {
+          case Policy::kSeal: counters_.seals.fetch_add(1); break;
+          case Policy::kRebuild: counters_.rebuilds.fetch_add(1); break;
+          case Policy::kVacuum: counters_.vacuums.fetch_add(1); break;
+          case Policy::kMerge: counters_.merges.fetch_add(1); break;
+        }
       }
     }
     if (!installed) {
@@ -357,12 +365,6 @@ void DatabaseImpl::run_rewrite(RewriteJob& job) {
   if (installed) {
     for (const RewriteInput& in : job.inputs) {
       if (in.sealed) remove_file(index_path(job.library_id, in.id));
-    }
-    switch (job.policy) {
-      case Policy::kSeal: counters_.seals.fetch_add(1); break;
-      case Policy::kRebuild: counters_.rebuilds.fetch_add(1); break;
-      case Policy::kVacuum: counters_.vacuums.fetch_add(1); break;
-      case Policy::kMerge: counters_.merges.fetch_add(1); break;
     }
   } else {
     counters_.abandoned.fetch_add(1);
