@@ -9,7 +9,19 @@
 // recall 0.95 and 0.99 interpolated along each curve) and writes the points as CSV
 // (default bench/results/ann.csv; draw with bench/plot_recall_qps.py).
 //
-// Usage: ann_bench [--reps N] [--queries N] [--csv PATH] [--no-faiss] [--no-others]
+// --data fashion|fashion-rotated|gaussian picks the data set (bench/ann_datasets.h): raw
+// Fashion-MNIST is integer data on which 8-bit codes are exact, so "fashion-rotated" (the
+// same rows times a random orthogonal matrix: same neighbours, float coordinates) is the
+// honest test of our byte-code navigation.
+//
+// --ab: only ours vs hnswlib, measured alternately in the same process over the same
+// queries (`--passes` passes per ef; within a pass they take turns on blocks of 50 queries;
+// best and median QPS), so that load swings on a shared machine hit both alike. Prints the load average at start and
+// end. --cache DIR saves/loads both graphs there (keyed by data set and seed) so that
+// re-runs measure search only.
+//
+// Usage: ann_bench [--data NAME] [--seed N] [--ab] [--passes N] [--cache DIR] [--reps N]
+//                  [--queries N] [--csv PATH] [--no-faiss] [--no-others]
 #include <omp.h>
 
 #include <algorithm>
@@ -32,6 +44,7 @@
 #include <faiss/IndexIVFFlat.h>
 #include <hnswlib/hnswlib.h>
 
+#include "ann_datasets.h"
 #include "fashion_mnist.h"
 #include "index/hnsw.h"
 #include "index/registry.h"
@@ -49,12 +62,18 @@ constexpr uint32_t kEfConstruction = 200;
 const std::vector<uint32_t> kEfs = {10, 16, 24, 32, 48, 64, 96, 128, 200, 300, 400};
 const std::vector<uint32_t> kNprobes = {1, 2, 4, 8, 16, 32, 64};
 constexpr const char* kOurs = "quiver hnsw";
+constexpr uint32_t kAbBlock = 50;  // queries per turn in --ab mode
 constexpr const char* kHnswlib = "hnswlib HierarchicalNSW";
 
 struct Options {
+  std::string data = "fashion";
+  uint64_t seed = 7;
+  bool ab = false;
+  int passes = 5;
+  std::string cache;  // empty: always build
   int reps = 3;
   uint32_t queries = 1000;
-  std::string csv = std::string(QUIVER_SOURCE_DIR) + "/bench/results/ann.csv";
+  std::string csv;  // default bench/results/ann[-ab]-<data>.csv
   bool faiss = true;
   bool others = true;
 };
@@ -126,13 +145,22 @@ void keep_top(Results& found, std::size_t q, std::vector<qi::Neighbor> nn) {
 
 // ---- Quiver indexes -------------------------------------------------------------------------
 void run_quiver(const qi::VectorIndex& index, const Dataset& queries, const qi::SearchParams& sp,
-                Results& found) {
+                Results& found, const qi::RowFilter* filter = nullptr) {
   for (uint32_t q = 0; q < found.size(); ++q) {
     qi::TopK top(kK);
-    index.search(qi::Query{queries.row(q), 0.0f}, sp, nullptr, top);
+    index.search(qi::Query{queries.row(q), 0.0f}, sp, filter, top);
     keep_top(found, q, top.take_sorted());
   }
 }
+
+// Allows every row. Passing it sends our hnsw down its filtered layer-0 search, which
+// navigates on the float vectors instead of the byte codes: the A/B mode uses it to show
+// what the quantised navigation costs in recall on the same graph.
+class AllowAll final : public qi::RowFilter {
+ public:
+  bool allows(uint32_t) const override { return true; }
+  uint64_t estimated_allowed(uint32_t rows) const override { return rows; }
+};
 
 // ---- hnswlib --------------------------------------------------------------------------------
 std::unique_ptr<hnswlib::HierarchicalNSW<float>> build_hnswlib(hnswlib::L2Space& space,
@@ -159,16 +187,179 @@ double hnswlib_bytes(const hnswlib::HierarchicalNSW<float>& h) {
   return bytes;
 }
 
-void write_csv(const std::string& path, const std::vector<Curve>& curves) {
+void write_csv(const std::string& path, const std::string& data, const std::vector<Curve>& curves) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream out(path);
-  out << "index,knob,value,recall,qps\n";
+  out << "data,index,knob,value,recall,qps\n";
   for (const Curve& c : curves) {
     for (const Point& p : c.points) {
-      out << '"' << c.name << "\"," << p.knob << ',' << p.value << ',' << p.recall << ','
-          << p.qps << '\n';
+      out << data << ",\"" << c.name << "\"," << p.knob << ',' << p.value << ',' << p.recall
+          << ',' << p.qps << '\n';
     }
   }
+}
+
+std::string load_average() {
+  std::ifstream f("/proc/loadavg");
+  std::string a, b, c;
+  f >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
+void run_hnswlib(const hnswlib::HierarchicalNSW<float>& h, const Dataset& queries, Results& f) {
+  for (uint32_t q = 0; q < f.size(); ++q) {
+    auto pq = h.searchKnn(queries.row(q), kK);
+    f[q].assign(pq.size(), 0);
+    for (std::size_t i = pq.size(); i-- > 0; pq.pop()) f[q][i] = static_cast<uint32_t>(pq.top().second);
+  }
+}
+
+std::string cache_path(const Options& opt, const char* what) {
+  if (opt.cache.empty()) return {};
+  std::filesystem::create_directories(opt.cache);
+  return opt.cache + "/" + opt.data + "-seed" + std::to_string(opt.seed) + "-m" +
+         std::to_string(kM) + "-efc" + std::to_string(kEfConstruction) + "." + what;
+}
+
+// Our 1-thread graph: loaded from the cache when present, else built (and saved). Sets
+// `build_s` to the build time or NaN when loaded.
+std::unique_ptr<qi::VectorIndex> ours_1thread(const Options& opt, qi::VectorView view, double& build_s) {
+  const std::string path = cache_path(opt, "quiver");
+  build_s = NAN;
+  if (!path.empty() && std::filesystem::exists(path)) {
+    auto r = qi::hnsw::load(qi::hnsw::Params{kM, kEfConstruction, 64, 42}, qi::Metric::kL2, view, path);
+    if (r.is_ok()) return std::move(r).value();
+    std::fprintf(stderr, "cache %s unusable (%s); rebuilding\n", path.c_str(), r.status().to_string().c_str());
+  }
+  std::fprintf(stderr, "building %s with 1 thread...\n", kOurs);
+  qi::BuildOptions bo;
+  bo.threads = 1;
+  const auto t0 = Clock::now();
+  auto r = qi::hnsw::build(qi::hnsw::Params{kM, kEfConstruction, 64, 42}, qi::Metric::kL2, view, bo);
+  build_s = seconds_since(t0);
+  if (!r.is_ok()) {
+    std::fprintf(stderr, "hnsw build failed: %s\n", r.status().to_string().c_str());
+    std::exit(1);
+  }
+  if (!path.empty()) {
+    const quiver::Status st = (*r)->save(path);
+    if (!st.is_ok()) std::fprintf(stderr, "saving %s failed: %s\n", path.c_str(), st.to_string().c_str());
+  }
+  return std::move(r).value();
+}
+
+std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnswlib_1thread(const Options& opt, hnswlib::L2Space& space,
+                                                                 const Dataset& base, double& build_s) {
+  const std::string path = cache_path(opt, "hnswlib");
+  build_s = NAN;
+  if (!path.empty() && std::filesystem::exists(path)) {
+    return std::make_unique<hnswlib::HierarchicalNSW<float>>(&space, path);
+  }
+  std::fprintf(stderr, "building %s with 1 thread...\n", kHnswlib);
+  const auto t0 = Clock::now();
+  auto h = build_hnswlib(space, base, 1);
+  build_s = seconds_since(t0);
+  if (!path.empty()) h->saveIndex(path);
+  return h;
+}
+
+// --ab: ours and hnswlib alternately, pass by pass, on the same queries.
+int run_ab(const Options& opt, const quiver::bench::AnnData& d) {
+  const std::string load_start = load_average();
+  const Dataset& base = d.base;
+  const qi::VectorView view{base.data.data(), nullptr, base.rows, base.dim};
+  double ours_s = NAN, hl_s = NAN;
+  auto ours = ours_1thread(opt, view, ours_s);
+  hnswlib::L2Space space(base.dim);
+  auto hl = hnswlib_1thread(opt, space, base, hl_s);
+
+  struct Row {
+    uint32_t ef;
+    double recall[2];
+    double float_nav_recall;
+    double best[2];
+    double med[2];
+  };
+  std::vector<Row> rows;
+  Curve med_curve[2] = {{kOurs, {}}, {kHnswlib, {}}};
+  Curve best_curve[2] = {{kOurs, {}}, {kHnswlib, {}}};
+  for (uint32_t ef : kEfs) {
+    fprintf(stderr, "ef %u...\n", ef);
+    hl->setEf(ef);
+    std::vector<double> qps[2];
+    Results found[2] = {Results(opt.queries), Results(opt.queries)};
+    // Within a pass the two indexes take turns on blocks of kAbBlock queries (who goes first
+    // alternates per block), so a load swing of a second or more hits both alike.
+    const qi::SearchParams sp{ef, std::nullopt};
+    for (int pass = 0; pass < opt.passes; ++pass) {
+      double seconds[2] = {0, 0};
+      for (uint32_t b = 0; b < opt.queries; b += kAbBlock) {
+        const uint32_t end = std::min(opt.queries, b + kAbBlock);
+        for (int turn = 0; turn < 2; ++turn) {
+          const int which = (turn + b / kAbBlock) % 2;
+          const auto t0 = Clock::now();
+          for (uint32_t q = b; q < end; ++q) {
+            if (which == 0) {
+              qi::TopK top(kK);
+              ours->search(qi::Query{d.queries.row(q), 0.0f}, sp, nullptr, top);
+              keep_top(found[0], q, top.take_sorted());
+            } else {
+              auto pq = hl->searchKnn(d.queries.row(q), kK);
+              found[1][q].assign(pq.size(), 0);
+              for (std::size_t i = pq.size(); i-- > 0; pq.pop()) {
+                found[1][q][i] = static_cast<uint32_t>(pq.top().second);
+              }
+            }
+          }
+          seconds[which] += seconds_since(t0);
+        }
+      }
+      for (int w = 0; w < 2; ++w) qps[w].push_back(opt.queries / seconds[w]);
+    }
+    Row row{ef, {}, 0.0, {}, {}};
+    {
+      const AllowAll all;
+      Results f(opt.queries);
+      run_quiver(*ours, d.queries, qi::SearchParams{ef, std::nullopt}, f, &all);
+      row.float_nav_recall = quiver::bench::recall_at_k(f, d.truth, kK);
+    }
+    for (int w = 0; w < 2; ++w) {
+      row.recall[w] = quiver::bench::recall_at_k(found[w], d.truth, kK);
+      row.best[w] = *std::max_element(qps[w].begin(), qps[w].end());
+      row.med[w] = median(qps[w]);
+      med_curve[w].points.push_back({"ef", ef, row.recall[w], row.med[w]});
+      best_curve[w].points.push_back({"ef", ef, row.recall[w], row.best[w]});
+    }
+    rows.push_back(row);
+  }
+  const std::string load_end = load_average();
+
+  std::printf("\n## A/B: %s vs %s on %s\n\n", kOurs, kHnswlib, d.description.c_str());
+  std::printf("%u queries, L2, k=%u, m=%u, ef_construction=%u, 1 build and 1 search thread; %d "
+              "passes per ef; within a pass the two take turns on blocks of %u queries. Load average (1/5/15 min) at start: "
+              "%s; at end: %s.",
+              opt.queries, kK, kM, kEfConstruction, opt.passes, kAbBlock, load_start.c_str(),
+              load_end.c_str());
+  if (!std::isnan(ours_s)) std::printf(" Build: ours %.1f s, hnswlib %.1f s.", ours_s, hl_s);
+  std::printf("\n\n\"ours, float nav\" is the recall of the same graph navigated on floats "
+              "(not timed).\n\n| ef | ours recall@10 | ours, float nav | hnswlib recall@10 | "
+              "ours QPS best / median | hnswlib QPS best / median | ratio best | ratio median |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const Row& r : rows) {
+    std::printf("| %u | %.4f | %.4f | %.4f | %.0f / %.0f | %.0f / %.0f | %.2fx | %.2fx |\n", r.ef,
+                r.recall[0], r.float_nav_recall, r.recall[1], r.best[0], r.med[0], r.best[1], r.med[1],
+                r.best[0] / r.best[1], r.med[0] / r.med[1]);
+  }
+  std::printf("\n| recall@10 | ours QPS (best) | hnswlib QPS (best) | ratio (best) | ratio (median) |\n");
+  std::printf("|---:|---:|---:|---:|---:|\n");
+  for (double target : {0.90, 0.95, 0.99}) {
+    const double a = qps_at(best_curve[0], target), b = qps_at(best_curve[1], target);
+    const double am = qps_at(med_curve[0], target), bm = qps_at(med_curve[1], target);
+    std::printf("| %.2f | %.0f | %.0f | %.2fx | %.2fx |\n", target, a, b, a / b, am / bm);
+  }
+  write_csv(opt.csv, d.name, {best_curve[0], best_curve[1]});
+  std::printf("\nCSV (best-of-%d QPS): %s\n", opt.passes, opt.csv.c_str());
+  return 0;
 }
 
 }  // namespace
@@ -177,21 +368,37 @@ int main(int argc, char** argv) {
   Options opt;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--reps" && i + 1 < argc) opt.reps = std::atoi(argv[++i]);
+    if (a == "--data" && i + 1 < argc) opt.data = argv[++i];
+    else if (a == "--seed" && i + 1 < argc) opt.seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--ab") opt.ab = true;
+    else if (a == "--passes" && i + 1 < argc) opt.passes = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--cache" && i + 1 < argc) opt.cache = argv[++i];
+    else if (a == "--reps" && i + 1 < argc) opt.reps = std::atoi(argv[++i]);
     else if (a == "--queries" && i + 1 < argc) opt.queries = static_cast<uint32_t>(std::atoi(argv[++i]));
     else if (a == "--csv" && i + 1 < argc) opt.csv = argv[++i];
     else if (a == "--no-faiss") opt.faiss = false;
     else if (a == "--no-others") opt.others = false;
     else {
-      std::fprintf(stderr, "usage: ann_bench [--reps N] [--queries N] [--csv PATH] [--no-faiss] [--no-others]\n");
+      std::fprintf(stderr, "usage: ann_bench [--data fashion|fashion-rotated|gaussian] [--seed N] [--ab] [--passes N]\n"
+                   "                 [--cache DIR] [--reps N] [--queries N] [--csv PATH] [--no-faiss] [--no-others]\n");
       return 2;
     }
   }
-  const Dataset base = quiver::bench::fashion_mnist_train();
-  const Dataset queries = quiver::bench::fashion_mnist_queries(opt.queries);
-  opt.queries = queries.rows;
-  std::fprintf(stderr, "computing exact ground truth...\n");
-  const Results truth = quiver::bench::exact_knn_l2(base, queries, kK);
+  if (opt.csv.empty()) {
+    opt.csv = std::string(QUIVER_SOURCE_DIR) + "/bench/results/ann" + (opt.ab ? "-ab-" : "-") +
+              opt.data + ".csv";
+  }
+  quiver::bench::AnnData data;
+  std::string error;
+  if (!quiver::bench::load_ann_data(opt.data, opt.queries, kK, opt.seed, data, error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 2;
+  }
+  opt.queries = data.queries.rows;
+  if (opt.ab) return run_ab(opt, data);
+  const Dataset& base = data.base;
+  const Dataset& queries = data.queries;
+  const Results& truth = data.truth;
   const double vectors_mb = double(base.rows) * base.dim * sizeof(float) / 1e6;
   const qi::VectorView view{base.data.data(), nullptr, base.rows, base.dim};
 
@@ -242,11 +449,7 @@ int main(int argc, char** argv) {
     for (uint32_t ef : kEfs) {
       hl->setEf(ef);
       c.points.push_back(measure(opt, "ef", ef, [&](Results& f) {
-        for (uint32_t q = 0; q < f.size(); ++q) {
-          auto pq = hl->searchKnn(queries.row(q), kK);
-          f[q].assign(pq.size(), 0);
-          for (std::size_t i = pq.size(); i-- > 0; pq.pop()) f[q][i] = static_cast<uint32_t>(pq.top().second);
-        }
+        run_hnswlib(*hl, queries, f);
       }, truth));
     }
     curves.push_back(std::move(c));
@@ -346,8 +549,8 @@ int main(int argc, char** argv) {
   }
 
   // ---- Report ----
-  std::printf("\n## ANN on Fashion-MNIST (60,000 x 784, %u queries, L2, k=%u, 1 search thread)\n\n",
-              opt.queries, kK);
+  std::printf("\n## ANN on %s (%u queries, L2, k=%u, 1 search thread)\n\n",
+              data.description.c_str(), opt.queries, kK);
   std::printf("Vectors: %.1f MB (float32). Graph MB excludes them; total MB includes them.\n\n",
               vectors_mb);
   std::printf("| index | build threads | build s | index MB (without vectors) | total MB |\n");
@@ -370,7 +573,7 @@ int main(int argc, char** argv) {
     const double a = qps_at(curves[0], target), b = qps_at(curves[1], target);
     std::printf("| %.2f | %.0f | %.0f | %.2fx |\n", target, a, b, a / b);
   }
-  write_csv(opt.csv, curves);
+  write_csv(opt.csv, data.name, curves);
   std::printf("\nCSV: %s\n", opt.csv.c_str());
   return 0;
 }

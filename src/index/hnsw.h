@@ -11,6 +11,7 @@
 // index object, which is never visible to callers before build() returns.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -53,6 +54,10 @@ namespace internal {
 // f of the visited nodes can enter the result list) exceeds the cost of scanning them
 // (f * rows). Exposed for tests.
 bool prefer_exact_scan(uint64_t allowed, uint32_t rows, uint32_t ef, uint32_t m);
+
+// Whether layer-0 searches on byte codes re-rank the near misses of the pool boundary too
+// (see CodeDistance); on unless QUIVER_HNSW_NEAR_MISS=0 (for measurements). Read once.
+bool near_miss_rerank();
 
 // Squared L2 distance that may stop early: returns the exact value when it is <= bound,
 // otherwise any value > bound (a partial sum). Reads `dim` floats from each pointer.
@@ -130,6 +135,17 @@ class HnswIndex final : public VectorIndex {
     uint32_t node;
   };
 
+  // How far above `bound` (a squared code distance) a code distance may lie and still belong
+  // to a row that is truly nearer. Rounding each coordinate of the query and of the row
+  // adds e_d with variance 1/12 + 1/12, so D_code - D ~ 2 sum(delta_d e_d) has standard
+  // deviation 2 sqrt(D / 6) ~= 0.82 sqrt(D); the difference of two such distances about
+  // 1.15 sqrt(D). Three of those cover all but ~0.1 % of swaps. It only adds exact
+  // distances for rows near the boundary (none are needed when the codes are exact, e.g.
+  // integer data, but then the margin costs only a few re-ranked rows). Query coordinates
+  // outside the rows' range are clamped, which the model ignores: the re-rank stays exact,
+  // only the chance of a lost neighbour grows.
+  static float near_miss_margin(float bound) { return 3.5f * std::sqrt(bound); }
+
   // Distance from one query (or stored row) to stored rows, with the metric resolved once.
   struct Distance {
     Metric metric;
@@ -142,20 +158,34 @@ class HnswIndex final : public VectorIndex {
     float operator()(uint32_t node) const;
     // Exact when <= bound, otherwise some value > bound (only L2 stops early).
     float bounded(uint32_t node, float bound) const;
+    void rejected(Candidate, float) const {}
     const void* address(uint32_t node) const { return view.row(node); }
     std::size_t bytes() const { return std::size_t{view.dim} * sizeof(float); }
   };
 
   // L2 over the 8-bit codes (see codes_): approximate, used to navigate layer 0.
+  //
+  // A row whose code distance lands just above the pool's bound may truly be nearer than
+  // one inside it (rounding moves a code distance D by about +-0.8 sqrt(D), see
+  // near_miss_margin). search_layer reports every row it rejects or evicts through
+  // `rejected`; rows within the margin of the bound are kept in `near_misses`, and those
+  // within the margin of the k-th code distance at the end join the exact re-rank. They are
+  // never expanded, so navigation is unchanged.
   struct CodeDistance {
     const uint8_t* codes;
     const uint8_t* q;
     uint32_t dim;
     CodeL2Fn fn;
+    std::vector<Candidate>* near_misses;  // may be null: then nothing is kept
     float operator()(uint32_t node) const {
       return static_cast<float>(fn(q, codes + std::size_t{node} * dim, dim));
     }
     float bounded(uint32_t node, float /*bound*/) const { return (*this)(node); }
+    void rejected(Candidate c, float bound) const {
+      if (near_misses != nullptr && c.distance <= bound + near_miss_margin(bound)) {
+        near_misses->push_back(c);
+      }
+    }
     const void* address(uint32_t node) const { return codes + std::size_t{node} * dim; }
     std::size_t bytes() const { return dim; }
   };

@@ -2,8 +2,10 @@
 // (Algorithm 2 of the paper) with a bounded, sorted candidate pool.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <mutex>
+#include <string_view>
 
 #include "index/flat_index.h"
 #include "index/hnsw.h"
@@ -36,6 +38,15 @@ inline std::size_t pool_insert(std::vector<HnswIndex::Candidate>& pool, std::siz
   return pos;
 }
 }  // namespace
+
+// QUIVER_HNSW_NEAR_MISS=0 turns the near-miss re-rank off, for measurements.
+bool near_miss_rerank() {
+  static const bool on = [] {
+    const char* env = std::getenv("QUIVER_HNSW_NEAR_MISS");
+    return env == nullptr || std::string_view(env) != "0";
+  }();
+  return on;
+}
 
 bool prefer_exact_scan(uint64_t allowed, uint32_t rows, uint32_t ef, uint32_t m) {
   if (rows == 0) return true;
@@ -148,7 +159,14 @@ void HnswIndex::search_layer(const Dist& dist, uint32_t level, std::size_t ef,
       if (j + 1 < count) prefetch_vector(dist.address(todo[j + 1]), vec_bytes);
       const float bound = pool.size() >= ef ? pool.back().distance : kInf;
       const float d = dist.bounded(todo[j], bound);
-      if (d < bound) first_new = std::min(first_new, pool_insert(pool, ef, {d, todo[j]}));
+      if (d < bound) {
+        if (pool.size() >= ef) {  // pool.back() is about to be evicted
+          dist.rejected({pool.back().distance, pool.back().node & ~kExpanded}, bound);
+        }
+        first_new = std::min(first_new, pool_insert(pool, ef, {d, todo[j]}));
+      } else {
+        dist.rejected({d, todo[j]}, bound);
+      }
     }
     cursor = std::min(cursor + 1, first_new);
     while (cursor < pool.size() && (pool[cursor].node & kExpanded) != 0) ++cursor;
@@ -241,11 +259,24 @@ void HnswIndex::search_graph(const Query& query, uint32_t ef, const RowFilter* f
       const float c = std::nearbyint((query.vector[d] - code_offset_[d]) / code_scale_);
       qcode[d] = static_cast<uint8_t>(std::clamp(c, 0.0f, 255.0f));
     }
-    const CodeDistance cd{codes_.data(), qcode.data(), view_.dim, code_l2()};
+    auto& near = scratch.candidates;
+    near.clear();
+    const CodeDistance cd{codes_.data(), qcode.data(), view_.dim, code_l2(),
+                          near_miss_rerank() ? &near : nullptr};
     auto& pool = scratch.results;
     pool.clear();
     pool.push_back({cd(ep), ep});
     search_layer(cd, 0, ef, pool, visited, nullptr);
+    // Near misses that could still beat the k-th code distance join the exact re-rank (when
+    // ef >> k none can, and none costs anything). They are disjoint from the pool: the
+    // visited set lets a row be scored (and so reported) only once.
+    if (pool.size() >= ef) {
+      const float kth = pool[std::min(pool.size(), out.k()) - 1].distance;
+      const float limit = kth + near_miss_margin(kth);
+      for (const Candidate& c : near) {
+        if (c.distance <= limit) pool.push_back(c);
+      }
+    }
     for (Candidate& c : pool) c.distance = dist(c.node);
     std::sort(pool.begin(), pool.end(), [](const Candidate& a, const Candidate& b) {
       return a.distance < b.distance || (a.distance == b.distance && a.node < b.node);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -447,6 +448,71 @@ TEST(Hnsw, QuantisedNavigationKeepsRecallOnSkewedScales) {
   const double r = recall(d, Metric::kL2, **idx, nullptr);
   std::printf("recall@10 l2, one dimension x50: %.4f\n", r);
   EXPECT_GE(r, 0.9);
+}
+
+class AllowAll final : public RowFilter {
+ public:
+  bool allows(uint32_t) const override { return true; }
+  uint64_t estimated_allowed(uint32_t rows) const override { return rows; }
+};
+
+// The data times a random orthogonal matrix (Gram-Schmidt on Gaussian rows): every distance
+// is kept, but the coordinates become arbitrary floats on which the byte codes are lossy.
+// With filter == nullptr the index navigates on the codes; an allow-all filter sends it down
+// the float path on the same graph. At ef = k, where rounding at the pool boundary matters
+// most, the codes must lose (almost) nothing.
+TEST(Hnsw, CodeNavigationMatchesFloatNavigationOnRotatedData) {
+  Data d = make_data(5000, 23);
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> g(0.0, 1.0);
+  std::vector<double> q(kDim * kDim);
+  for (double& v : q) v = g(rng);
+  for (uint32_t i = 0; i < kDim; ++i) {
+    double* qi = &q[i * kDim];
+    for (int round = 0; round < 2; ++round) {
+      for (uint32_t j = 0; j < i; ++j) {
+        double dot = 0;
+        for (uint32_t t = 0; t < kDim; ++t) dot += qi[t] * q[j * kDim + t];
+        for (uint32_t t = 0; t < kDim; ++t) qi[t] -= dot * q[j * kDim + t];
+      }
+    }
+    double n = 0;
+    for (uint32_t t = 0; t < kDim; ++t) n += qi[t] * qi[t];
+    for (uint32_t t = 0; t < kDim; ++t) qi[t] /= std::sqrt(n);
+  }
+  auto rotate = [&](std::vector<float>& rows) {
+    std::vector<double> x(kDim);
+    for (std::size_t r = 0; r < rows.size() / kDim; ++r) {
+      float* row = &rows[r * kDim];
+      std::copy(row, row + kDim, x.begin());
+      for (uint32_t i = 0; i < kDim; ++i) {
+        double s = 0;
+        for (uint32_t j = 0; j < kDim; ++j) s += q[i * kDim + j] * x[j];
+        row[i] = static_cast<float>(s * 37.0 + 3.0 * i);  // arbitrary scale and offsets
+      }
+    }
+  };
+  rotate(d.base);
+  rotate(d.queries);
+  auto idx = build(Params{}, Metric::kL2, d.view(), BuildOptions{});
+  ASSERT_TRUE(idx.is_ok());
+  const AllowAll all;
+  double code_hits = 0, float_hits = 0;
+  for (uint32_t i = 0; i < kQueries; ++i) {
+    const auto truth = brute_force(d, Metric::kL2, d.query(i), nullptr);
+    const std::set<uint32_t> want(truth.begin(), truth.end());
+    for (const Neighbor& n : run(**idx, d.query(i), nullptr, SearchParams{kK, std::nullopt})) {
+      code_hits += want.count(n.row);
+    }
+    for (const Neighbor& n : run(**idx, d.query(i), &all, SearchParams{kK, std::nullopt})) {
+      float_hits += want.count(n.row);
+    }
+  }
+  const double code_recall = code_hits / (kQueries * kK), float_recall = float_hits / (kQueries * kK);
+  std::printf("rotated data, ef = k: recall navigating on codes %.4f, on floats %.4f\n", code_recall,
+              float_recall);
+  EXPECT_GE(code_recall, float_recall - 0.005);
+  EXPECT_GE(code_recall, 0.8);
 }
 
 }  // namespace
