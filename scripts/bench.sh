@@ -14,9 +14,17 @@ stamp() { echo; echo "## $1 ($(date -u +%FT%TZ), load average: $(cut -d' ' -f1-3
 run() {
   case "$1" in
     flat)   stamp "Flat search"; "$BIN/flat_bench" | tee bench/results/flat.md ;;
-    ann)    stamp "ANN: recall@10 vs QPS"
+    ann)    stamp "ANN: recall@10 vs QPS, all indexes and peers (Fashion-MNIST)"
             "$BIN/ann_bench" | tee bench/results/ann.md
-            /usr/bin/python3 bench/plot_recall_qps.py bench/results/ann.csv docs/recall_qps.png ;;
+            /usr/bin/python3 bench/plot_recall_qps.py bench/results/ann-fashion.csv \
+              docs/recall_qps_all.png
+            for data in fashion-rotated fashion; do
+              stamp "HNSW vs hnswlib, alternating in one process ($data)"
+              "$BIN/ann_bench" --data "$data" --ab --cache build/release/graphs \
+                | tee "bench/results/ann-ab-$data.md"
+            done
+            /usr/bin/python3 bench/plot_recall_qps.py bench/results/ann-ab-fashion.csv \
+              bench/results/ann-ab-fashion-rotated.csv docs/recall_qps.png ;;
     kdtree) stamp "KD-tree across dimensions"; "$BIN/kdtree_dims" | tee bench/results/kdtree.md ;;
     http)   stamp "HTTP: ingest, search, restart"
             QUIVERD="$PWD/build/release/src/server/quiverd" scripts/bench_http.sh \
