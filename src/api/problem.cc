@@ -28,24 +28,11 @@ int http_status_for(StatusCode code) {
 }
 
 std::string_view problem_code_for(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kMalformed: return "malformed";
-    case StatusCode::kInvalidArgument: return "invalid_argument";
-    case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kAlreadyExists: return "already_exists";
-    case StatusCode::kConflict: return "conflict";
-    case StatusCode::kPreconditionFailed: return "precondition_failed";
-    case StatusCode::kResourceExhausted: return "resource_exhausted";
-    case StatusCode::kUnavailable: return "unavailable";
-    case StatusCode::kStorageFull: return "storage_full";
-    case StatusCode::kUpstreamError: return "upstream_error";
-    case StatusCode::kUpstreamTimeout: return "upstream_timeout";
-    case StatusCode::kIOError:
-    case StatusCode::kCorruption:
-    case StatusCode::kInternal: return "internal";
-  }
-  return "internal";
+  // Every 5xx of ours reads "internal": which part of the server broke is for the log, not
+  // the client. The rest use the code's stable name.
+  if (code == StatusCode::kOk) return "ok";
+  if (http_status_for(code) == 500) return "internal";
+  return status_code_name(code);
 }
 
 std::string_view reason_phrase(int status) {

@@ -134,7 +134,7 @@ void HnswIndex::search_layer(const Dist& dist, uint32_t level, std::size_t ef,
                              std::vector<Candidate>& pool, VisitedSet& visited,
                              std::mutex* locks) const {
   uint32_t buf[kMaxLinks + 1];
-  uint32_t todo[kMaxLinks];
+  uint32_t pending[kMaxLinks];
   const std::size_t vec_bytes = dist.bytes();
   std::size_t cursor = 0;
   while (cursor < pool.size()) {
@@ -146,26 +146,26 @@ void HnswIndex::search_layer(const Dist& dist, uint32_t level, std::size_t ef,
     for (uint32_t j = 1; j <= n; ++j) {
       const uint32_t nb = l[j];
       if (visited.test_and_set(nb)) continue;
-      todo[count++] = nb;
+      pending[count++] = nb;
     }
-    for (uint32_t j = 0; j < count; ++j) __builtin_prefetch(dist.address(todo[j]), 0, 3);
-    if (count > 0) prefetch_vector(dist.address(todo[0]), vec_bytes);
+    for (uint32_t j = 0; j < count; ++j) __builtin_prefetch(dist.address(pending[j]), 0, 3);
+    if (count > 0) prefetch_vector(dist.address(pending[0]), vec_bytes);
     // The next node to expand is usually the next pool entry: warm its links now.
     if (cursor + 1 < pool.size() && level == 0 && locks == nullptr) {
       __builtin_prefetch(links0(pool[cursor + 1].node & ~kExpanded), 0, 3);
     }
     std::size_t first_new = pool.size();
     for (uint32_t j = 0; j < count; ++j) {
-      if (j + 1 < count) prefetch_vector(dist.address(todo[j + 1]), vec_bytes);
+      if (j + 1 < count) prefetch_vector(dist.address(pending[j + 1]), vec_bytes);
       const float bound = pool.size() >= ef ? pool.back().distance : kInf;
-      const float d = dist.bounded(todo[j], bound);
+      const float d = dist.bounded(pending[j], bound);
       if (d < bound) {
         if (pool.size() >= ef) {  // pool.back() is about to be evicted
           dist.rejected({pool.back().distance, pool.back().node & ~kExpanded}, bound);
         }
-        first_new = std::min(first_new, pool_insert(pool, ef, {d, todo[j]}));
+        first_new = std::min(first_new, pool_insert(pool, ef, {d, pending[j]}));
       } else {
-        dist.rejected({d, todo[j]}, bound);
+        dist.rejected({d, pending[j]}, bound);
       }
     }
     cursor = std::min(cursor + 1, first_new);
@@ -198,7 +198,7 @@ void HnswIndex::search_layer_filtered(const Distance& dist, std::size_t ef,
   cand.push_back(entry);
   if (filter.allows(entry.node)) res.push_back(entry);
   const std::size_t vec_bytes = std::size_t{view_.dim} * sizeof(float);
-  uint32_t todo[kMaxLinks];
+  uint32_t pending[kMaxLinks];
   while (!cand.empty()) {
     std::pop_heap(cand.begin(), cand.end(), min_cmp);
     const Candidate c = cand.back();
@@ -207,18 +207,18 @@ void HnswIndex::search_layer_filtered(const Distance& dist, std::size_t ef,
     const uint32_t* l = links0(c.node);
     uint32_t count = 0;
     for (uint32_t j = 1; j <= l[0]; ++j) {
-      if (!visited.test_and_set(l[j])) todo[count++] = l[j];
+      if (!visited.test_and_set(l[j])) pending[count++] = l[j];
     }
-    if (count > 0) prefetch_vector(view_.row(todo[0]), vec_bytes);
+    if (count > 0) prefetch_vector(view_.row(pending[0]), vec_bytes);
     for (uint32_t j = 0; j < count; ++j) {
-      if (j + 1 < count) prefetch_vector(view_.row(todo[j + 1]), vec_bytes);
+      if (j + 1 < count) prefetch_vector(view_.row(pending[j + 1]), vec_bytes);
       const float bound = res.size() >= ef ? res.front().distance : kInf;
-      const float d = dist.bounded(todo[j], bound);
+      const float d = dist.bounded(pending[j], bound);
       if (d >= bound) continue;
-      cand.push_back({d, todo[j]});
+      cand.push_back({d, pending[j]});
       std::push_heap(cand.begin(), cand.end(), min_cmp);
-      if (filter.allows(todo[j])) {
-        res.push_back({d, todo[j]});
+      if (filter.allows(pending[j])) {
+        res.push_back({d, pending[j]});
         std::push_heap(res.begin(), res.end(), max_cmp);
         if (res.size() > ef) {
           std::pop_heap(res.begin(), res.end(), max_cmp);
