@@ -7,6 +7,11 @@ ADDRESS ?= 127.0.0.1
 PORT ?= 8080
 DATA_DIR ?= ./data
 
+# ccache: hash paths relative to the checkout, so a fresh clone (as CI makes) reuses the
+# cache of an earlier one on the same machine, debug-info builds (ASan, TSan) included.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 RELEASE := build/release
 ASAN := build/asan
 TSAN := build/tsan
